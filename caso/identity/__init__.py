@@ -1,0 +1,1 @@
+"""Identity: sessions and scopes, selected projects and their VOs, users."""
