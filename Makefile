@@ -43,8 +43,8 @@ lint: venv
 	$(BIN)/mypy
 
 sample: venv
-	$(BIN)/oslo-config-generator --namespace caso --namespace oslo.log \
-	    --output-file etc/caso/caso.conf.sample
+	$(BIN)/oslo-config-generator \
+	    --config-file etc/caso/caso-config-generator.conf
 
 clean:
 	rm -rf $(VENV) build *.egg-info
