@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from caso import window
     from caso.identity import cloud as cloud_mod
     from caso.identity import projects as projects_mod
+    from caso.identity import users as users_mod
 
 ENTRY_POINT_GROUP = "caso.extractors"
 
@@ -60,9 +61,15 @@ class Extractor(abc.ABC):
     #: Record types this extractor produces.
     record_types: ClassVar[frozenset[str]]
 
-    def __init__(self, conf: cfg.ConfigOpts, cloud: cloud_mod.Cloud) -> None:
+    def __init__(
+        self,
+        conf: cfg.ConfigOpts,
+        cloud: cloud_mod.Cloud,
+        users: users_mod.UserNames,
+    ) -> None:
         self.conf = conf
         self.cloud = cloud
+        self.users = users
 
     @abc.abstractmethod
     def extract(self, jobs: Sequence[Job]) -> dict[str, Outcome]:

@@ -1,0 +1,1 @@
+"""The console scripts: thin layers over :mod:`caso.manager`."""

@@ -1,0 +1,57 @@
+"""``caso-extract``: the main job, meant for cron.
+
+Exit status: 0 every project published; 1 some project or messenger
+failed (the rest was published), or another run holds the lock; 2 the
+configuration or command line is wrong and nothing was done. The last
+line of output says which.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from caso import config, exceptions, manager, state
+
+LOG = logging.getLogger(__name__)
+
+PROG = "caso-extract"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the extraction; return the exit status."""
+    begun = time.monotonic()
+    try:
+        conf = config.load(sys.argv[1:] if argv is None else argv, prog=PROG)
+    except exceptions.ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+    try:
+        if conf.dry_run:
+            report = manager.Manager(conf).run(out=sys.stdout)
+        else:
+            lock = state.Lock(Path(conf.lock_path), wait=conf.lock_wait)
+            with lock:
+                report = manager.Manager(conf).run()
+    except exceptions.ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except exceptions.CasoError as exc:
+        LOG.error("%s", exc)
+        print(f"{PROG}: failed, nothing published: {exc}", file=sys.stderr)
+        return 1
+
+    manager.log_report(report)
+    line = report.summary(time.monotonic() - begun, conf.dry_run)
+    LOG.info("%s", line)
+    print(f"{PROG}: {line}")
+
+    return report.exit_status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
