@@ -77,7 +77,7 @@ class WatermarkStore:
             raise ValueError("a watermark must carry a zone")
         path = self.path(project_id, extractor)
         line = window.as_utc(when).isoformat() + "\n"
-        _make_dir(self.directory, exceptions.StateError)
+        _make_dir(self.directory, exceptions.StateError, "spooldir")
         try:
             _write_atomically(path, line)
         except OSError as exc:
@@ -119,15 +119,15 @@ def _parse(
 
 
 def _make_dir(
-    directory: pathlib.Path, error: type[exceptions.CasoError]
+    directory: pathlib.Path, error: type[exceptions.CasoError], option: str
 ) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise error(
             f"cannot create directory {directory}: {exc.strerror}; create "
-            f"it writable by the user running caso, or change the option "
-            f"that names it"
+            f"it writable by the user running caso, or change option "
+            f"{option!r}"
         ) from exc
 
 
@@ -171,7 +171,7 @@ class Lock:
         self._fd: int | None = None
 
     def __enter__(self) -> Lock:
-        _make_dir(self.file.parent, exceptions.LockError)
+        _make_dir(self.file.parent, exceptions.LockError, "lock_path")
         try:
             fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
