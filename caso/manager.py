@@ -68,13 +68,9 @@ class RunReport:
 
     projects: list[ProjectReport] = dataclasses.field(default_factory=list)
     #: Configured project entries that could not be used.
-    unresolved: list[tuple[str, str]] = dataclasses.field(
-        default_factory=list
-    )
+    unresolved: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     messages: dict[str, int] = dataclasses.field(default_factory=dict)
-    failed_messengers: dict[str, str] = dataclasses.field(
-        default_factory=dict
-    )
+    failed_messengers: dict[str, str] = dataclasses.field(default_factory=dict)
     records: list[Any] = dataclasses.field(default_factory=list)
 
     @property

@@ -239,11 +239,11 @@ class NovaExtractor(extractors.Extractor):
     def _negotiate(self, session: Any) -> None:
         highest = self.cloud.max_microversion("compute", session)
         if highest is not None and highest >= MICROVERSION:
-            self._microversion = "%d.%d" % MICROVERSION
+            self._microversion = _version(MICROVERSION)
             return
         # An old cloud: flavors come from the flavor list, then from the
         # usage report; the usage report may be cut at osapi_max_limit.
-        self._microversion = "%d.%d" % highest if highest else ""
+        self._microversion = _version(highest) if highest else ""
         LOG.warning(
             "Compute API offers microversion %s, below %d.%d: flavors are "
             "read from the flavor list, and VMs whose flavor was deleted "
@@ -278,6 +278,10 @@ class NovaExtractor(extractors.Extractor):
                     found[server.id] = server
 
         return found
+
+
+def _version(pair: tuple[int, int]) -> str:
+    return f"{pair[0]}.{pair[1]}"
 
 
 def _server_order(server: servers_mod.Server) -> tuple[Any, str]:
@@ -332,7 +336,9 @@ class _ImageRefs:
         try:
             image = cloud_mod.get_json(glance, f"/v2/images/{image_id}")
         except (exceptions.NotFound, exceptions.AccessDenied) as exc:
-            LOG.debug("Image %s not readable (%s); using its id", image_id, exc)
+            LOG.debug(
+                "Image %s not readable (%s); using its id", image_id, exc
+            )
             return image_id
         mpuri = image.get("vmcatcher_event_ad_mpuri")
 
@@ -378,7 +384,9 @@ class _FlavorList:
                 specs = cloud_mod.get_json(
                     self._compute, f"/flavors/{payload['id']}/os-extra-specs"
                 ).get("extra_specs", {})
-                yield payload["id"], servers_mod.Flavor.from_api(
-                    dict(payload, extra_specs=specs)
+                yield (
+                    payload["id"],
+                    servers_mod.Flavor.from_api(
+                        dict(payload, extra_specs=specs)
+                    ),
                 )
-

@@ -242,12 +242,13 @@ class RecordMaker:
         end = server.end
         alive = end is None or end > at
         status = STATUS.get(server.status, "unknown")
+        until: datetime.datetime | None = at
+        end_time = None
         if alive:
             if status == "completed":
                 status = ALIVE_STATUS
-            until, end_time = at, None
         else:
-            until, end_time = end, end
+            until = end_time = end
         wall = 0
         if server.launched_at is not None and until is not None:
             wall = max(0, window.epoch(until) - window.epoch(server.created))

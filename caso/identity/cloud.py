@@ -105,16 +105,14 @@ class Cloud:
         return auth
 
     def _session(self, auth: Any) -> ks_session.Session:
-        session: ks_session.Session = (
-            loading.load_session_from_conf_options(
-                self._conf,
-                GROUP,
-                auth=auth,
-                session=self._http,
-                discovery_cache=self._discovery,
-                app_name="caso",
-                app_version=caso.__version__,
-            )
+        session: ks_session.Session = loading.load_session_from_conf_options(
+            self._conf,
+            GROUP,
+            auth=auth,
+            session=self._http,
+            discovery_cache=self._discovery,
+            app_name="caso",
+            app_version=caso.__version__,
         )
 
         return session
@@ -128,7 +126,8 @@ class Cloud:
         """
         if self._access is None:
             with translated("identity", "authenticate"):
-                self._access = self.base.auth.get_access(self.base)
+                auth: Any = self.base.auth
+                self._access = auth.get_access(self.base)
 
         return self._access
 
@@ -165,7 +164,7 @@ class Cloud:
             return self._scoped[project_id]
 
     def _scoped_auth(self, project_id: str) -> Any:
-        loader = loading.get_plugin_loader(self._conf[GROUP].auth_type)
+        loader: Any = loading.get_plugin_loader(self._conf[GROUP].auth_type)
         dests = {opt.dest for opt in loader.get_options()}
         if "project_id" not in dests:
             raise exceptions.AccessDenied(
@@ -176,7 +175,9 @@ class Cloud:
                 "role that lists servers of all projects",
                 service_type="identity",
             )
-        overrides = {name: None for name in _SCOPE_OPTIONS if name in dests}
+        overrides: dict[str, str | None] = {
+            name: None for name in _SCOPE_OPTIONS if name in dests
+        }
         overrides["project_id"] = project_id
 
         return self._load_auth(**overrides)
@@ -338,6 +339,6 @@ def next_marker(links: Any) -> str | None:
         query = urllib.parse.urlsplit(link.get("href", "")).query
         markers = urllib.parse.parse_qs(query).get("marker")
         if markers:
-            return markers[0]
+            return str(markers[0])
 
     return None
