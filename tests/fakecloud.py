@@ -531,7 +531,9 @@ def _compute_version() -> Json:
             "media-types": [
                 {
                     "base": "application/json",
-                    "type": "application/vnd.openstack.compute+json;version=2.1",
+                    "type": (
+                        "application/vnd.openstack.compute+json;version=2.1"
+                    ),
                 }
             ],
         }
