@@ -152,6 +152,11 @@ class FakeCloud:
         #: Instances the usage report names that Nova does not show.
         self.usage_only: list[Json] = []
         self.user_reads_forbidden = False
+        #: Projects whose usage report answers 500 (a Nova fault).
+        self.usage_fails_for: set[str] = set()
+        #: Whether ``GET /servers/{id}`` shows deleted servers. Nova does
+        #: for contexts that may read deleted rows (admin); others get 404.
+        self.show_deleted = False
         self.token_requests: list[Json] = []
         #: Answer the n-th compute call (counting from 1) with 401 once.
         self.expire_token_at_call: int | None = None
@@ -188,12 +193,12 @@ class FakeCloud:
         self.projects[project_id] = payload
         return project_id
 
-    def add_user(self, name: str) -> str:
+    def add_user(self, name: str, *, domain_id: str = "default") -> str:
         user_id = uuid.uuid4().hex
         self.users[user_id] = {
             "id": user_id,
             "name": name,
-            "domain_id": "default",
+            "domain_id": domain_id,
             "enabled": True,
             "password_expires_at": None,
             "options": {},
@@ -251,23 +256,40 @@ class FakeCloud:
             json=self._usage,
         )
         m.get(_prefix(f"{IMAGE_URL}/v2/images/"), json=self._image)
+        # No flavor is left: every flavor of every server was deleted.
+        # From 2.47 a server embeds its flavor, so nothing needs these.
+        m.get(
+            _prefix(f"{COMPUTE_URL}/flavors"),
+            status_code=404,
+            json=_error(404, "Flavor could not be found."),
+        )
 
     def _token(self, request: Any, context: Any) -> Json:
         body = request.json()["auth"]
         self.token_requests.append(body)
         scope = body.get("scope") or {}
-        project_id = (scope.get("project") or {}).get("id")
-        if project_id is None:
-            project_id = self.home_project
-        token = ks_fixture.V3Token(
-            user_id="caso-user",
-            user_name="caso",
-            user_domain_id="default",
-            project_id=project_id,
-            project_name=self.projects[project_id]["name"],
-            project_domain_id="default",
-            project_domain_name="Default",
-        )
+        if "system" in scope:
+            # A system-scoped token carries ``"system": {"all": true}``
+            # and no project (Keystone's token body since Queens).
+            token = ks_fixture.V3Token(
+                user_id="caso-user",
+                user_name="caso",
+                user_domain_id="default",
+            )
+            token.system = {"all": True}
+        else:
+            project_id = (scope.get("project") or {}).get("id")
+            if project_id is None:
+                project_id = self.home_project
+            token = ks_fixture.V3Token(
+                user_id="caso-user",
+                user_name="caso",
+                user_domain_id="default",
+                project_id=project_id,
+                project_name=self.projects[project_id]["name"],
+                project_domain_id="default",
+                project_domain_name="Default",
+            )
         token.add_role(name="admin" if self.admin else "reader")
         for kind, url in (
             ("identity", AUTH_URL),
@@ -282,12 +304,14 @@ class FakeCloud:
         context.headers["X-Subject-Token"] = f"token-{next(self._tokens)}"
         return dict(token)
 
-    def _scope(self, request: Any) -> str:
+    def _token_scope(self, request: Any) -> Json:
         token = request.headers.get("X-Auth-Token", "")
         index = int(token.split("-")[1]) - 1
-        body = self.token_requests[index]
-        scope = body.get("scope") or {}
-        project = (scope.get("project") or {}).get("id")
+        scope: Json = self.token_requests[index].get("scope") or {}
+        return scope
+
+    def _scope(self, request: Any) -> str:
+        project = (self._token_scope(request).get("project") or {}).get("id")
         return project or self.home_project
 
     def _projects(self, request: Any, context: Any) -> Json:
@@ -297,7 +321,10 @@ class FakeCloud:
         }
 
     def _user(self, request: Any, context: Any) -> Json | None:
-        if self.user_reads_forbidden:
+        # Keystone's default identity:get_user policy lets an admin, or a
+        # reader on system scope, read any user; a project reader gets 403.
+        allowed = self.admin or "system" in self._token_scope(request)
+        if self.user_reads_forbidden or not allowed:
             context.status_code = 403
             return _error(403, "You are not authorized to perform that.")
         user = self.users.get(request.path.rsplit("/", 1)[1])
@@ -368,7 +395,7 @@ class FakeCloud:
         if not self._compute_auth(context):
             return _error(401, "The request you have made requires auth.")
         server = self.servers.get(request.path.rsplit("/", 1)[1])
-        if server is None or server.deleted:
+        if server is None or (server.deleted and not self.show_deleted):
             context.status_code = 404
             return _error(404, "Instance could not be found.")
         return {"server": server.payload()}
@@ -379,6 +406,9 @@ class FakeCloud:
         query = _query(request)
         start, end = _parse(query["start"]), _parse(query["end"])
         tail = request.path.split("os-simple-tenant-usage")[1].strip("/")
+        if tail in self.usage_fails_for:
+            context.status_code = 500
+            return _error(500, "Unexpected API Error.")
         entries = [
             self._usage_entry(s, start, end)
             for s in self.servers.values()
@@ -498,7 +528,12 @@ def _parse(text: str) -> datetime.datetime:
 
 
 def _error(code: int, message: str) -> Json:
-    kind = {401: "unauthorized", 403: "forbidden", 404: "itemNotFound"}
+    kind = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "itemNotFound",
+        500: "computeFault",
+    }
     return {kind.get(code, "error"): {"code": code, "message": message}}
 
 
