@@ -72,6 +72,9 @@ class RunReport:
     messages: dict[str, int] = dataclasses.field(default_factory=dict)
     failed_messengers: dict[str, str] = dataclasses.field(default_factory=dict)
     records: list[Any] = dataclasses.field(default_factory=list)
+    #: HTTP requests the run sent, and how many asked for a token.
+    requests: int = 0
+    token_requests: int = 0
 
     @property
     def exit_status(self) -> int:
@@ -90,6 +93,8 @@ class RunReport:
             f"{published} project(s) {verb}",
             f"{failed} failed",
             f"{len(self.records)} record(s)",
+            f"{self.requests} API request(s), {self.token_requests} for "
+            "tokens",
         ]
         if self.messages:
             parts.append(
@@ -157,6 +162,8 @@ class Manager:
         else:
             self._publish(report)
             self._save(report, end)
+        report.requests = self.cloud.requests
+        report.token_requests = self.cloud.token_requests
 
         return report
 

@@ -71,12 +71,23 @@ class Cloud:
         self._conf = conf
         self.region_name: str | None = conf.region_name
         self._http = http or requests.Session()
+        #: HTTP requests sent, and how many of them asked for a token.
+        self.requests = 0
+        self.token_requests = 0
+        self._http.hooks["response"].append(self._count)
         # Version discovery documents, shared by every session.
         self._discovery: dict[str, Any] = {}
         self.base = self._session(self._load_auth())
         self._scoped: dict[str, ks_session.Session] = {}
         self._lock = threading.Lock()
         self._access: ks_access.AccessInfo | None = None
+
+    def _count(self, response: requests.Response, **_: Any) -> None:
+        self.requests += 1
+        if response.request.url and response.request.url.endswith(
+            "/auth/tokens"
+        ):
+            self.token_requests += 1
 
     def _load_auth(self, **overrides: Any) -> Any:
         try:
