@@ -104,7 +104,7 @@ def queued(path: pathlib.Path) -> list[str]:
     messages = []
     for name in sorted(queue.names()):
         if queue.lock(name):
-            messages.append(queue.get(name))
+            messages.append(queue.get(name).decode())
             queue.unlock(name)
 
     return messages
@@ -139,3 +139,8 @@ def write_watermark(
     path.write_text(text)
 
     return text
+
+
+def month_start(value: datetime.datetime) -> datetime.datetime:
+    """The first instant of the UTC month holding ``value``."""
+    return value.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
