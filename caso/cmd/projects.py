@@ -23,9 +23,7 @@ PROG = "caso-projects"
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the selected projects; exit 1 when one has a problem."""
     try:
-        conf = config.load(
-            sys.argv[1:] if argv is None else argv, prog=PROG
-        )
+        conf = config.load(sys.argv[1:] if argv is None else argv, prog=PROG)
         run = manager.Manager(conf)
         selection = run.select()
         rows, mode = _check_access(run.cloud, selection)
@@ -42,9 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\t".join((entry, "-", "-", problem)))
     print(f"Credentials: {run.cloud.scope}; {mode}")
     bad = len(selection.problems) + sum(row[3] != "ok" for row in rows)
-    print(
-        f"{PROG}: {len(rows)} project(s) selected, {bad} with a problem"
-    )
+    print(f"{PROG}: {len(rows)} project(s) selected, {bad} with a problem")
 
     return 1 if bad else 0
 

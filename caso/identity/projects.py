@@ -108,9 +108,7 @@ def _list_projects(cloud: cloud_mod.Cloud) -> list[Json]:
             "projects the caso user has a role in",
             exc,
         )
-        projects = cloud_mod.get_json(keystone, "/auth/projects")[
-            "projects"
-        ]
+        projects = cloud_mod.get_json(keystone, "/auth/projects")["projects"]
 
     return projects
 
