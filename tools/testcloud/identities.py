@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pathlib
 
-import yaml
-
 import common
+import yaml
 
 
 def _password_cloud(username: str, user_domain: str, **scope: str) -> dict:

@@ -16,12 +16,11 @@ import sys
 import time
 from collections.abc import Callable
 
+import common
+import identities
 import openstack.connection
 import openstack.exceptions
 import pymysql
-
-import common
-import identities
 import truth
 
 APPDB_MPURI = "https://appdb.egi.eu/store/vo/image/abc123:42/"
@@ -186,8 +185,10 @@ def seed_identity(cloud: Cloud) -> tuple[str, str]:
     credential = caso_alpha.identity.create_application_credential(
         user=caso, name="caso-appcred", roles=[{"name": "reader"}]
     )
-    log(f"identity: projects {sorted(cloud.projects)}, users "
-        f"{sorted(cloud.users)}, application credential caso-appcred")
+    log(
+        f"identity: projects {sorted(cloud.projects)}, users "
+        f"{sorted(cloud.users)}, application credential caso-appcred"
+    )
 
     return credential.id, credential.secret
 
@@ -407,16 +408,20 @@ def _delete(cloud: Cloud, compute, server) -> None:
 ACTIONS: dict[str, Callable] = {
     "none": lambda cloud, compute, server: None,
     "stop": lambda c, compute, s: (
-        compute.stop_server(s), _wait(compute, s, "SHUTOFF")
+        compute.stop_server(s),
+        _wait(compute, s, "SHUTOFF"),
     ),
     "pause": lambda c, compute, s: (
-        compute.pause_server(s), _wait(compute, s, "PAUSED")
+        compute.pause_server(s),
+        _wait(compute, s, "PAUSED"),
     ),
     "suspend": lambda c, compute, s: (
-        compute.suspend_server(s), _wait(compute, s, "SUSPENDED")
+        compute.suspend_server(s),
+        _wait(compute, s, "SUSPENDED"),
     ),
     "shelve": lambda c, compute, s: (
-        compute.shelve_server(s), _wait(compute, s, "SHELVED")
+        compute.shelve_server(s),
+        _wait(compute, s, "SHELVED"),
     ),
     "offload": _offload,
     "resize": _resize,
@@ -534,9 +539,11 @@ def main() -> int:
     extra = {"scenario": roles, "notes": cloud.notes}
     content = truth.collect(cloud.admin, start, gone, extra)
     truth.write(common.TESTCLOUD / "truth.json", content)
-    log(f"truth.json: {len(content['servers'])} servers, "
+    log(
+        f"truth.json: {len(content['servers'])} servers, "
         f"{len(content['volumes'])} volumes, "
-        f"{len(content['floating_ips'])} floating IPs")
+        f"{len(content['floating_ips'])} floating IPs"
+    )
 
     return 0
 

@@ -13,9 +13,8 @@ import json
 import pathlib
 from typing import Any
 
-import openstack.connection
-
 import common
+import openstack.connection
 
 # Glance's own image fields; everything else in an image is a property.
 IMAGE_FIELDS = {
@@ -42,10 +41,7 @@ def iso_z(moment: datetime.datetime) -> str:
 def all_servers(conn: openstack.connection.Connection) -> list[dict]:
     """Every server, deleted ones included, as Nova lists them, paged."""
     servers: list[dict] = []
-    url = (
-        "/servers/detail?all_tenants=1&limit=8"
-        f"&changes-since={EPOCH}"
-    )
+    url = f"/servers/detail?all_tenants=1&limit=8&changes-since={EPOCH}"
     while url:
         body = conn.compute.get(
             url, microversion=common.COMPUTE_MICROVERSION
@@ -177,13 +173,11 @@ def collect(
         "/flavors/detail?is_public=None",
         microversion=common.COMPUTE_MICROVERSION,
     ).json()["flavors"]
-    volumes = conn.block_storage.get(
-        "/volumes/detail?all_tenants=1"
-    ).json()["volumes"]
-    images = conn.image.get("/images").json()["images"]
-    floating_ips = conn.network.get("/floatingips").json()[
-        "floatingips"
+    volumes = conn.block_storage.get("/volumes/detail?all_tenants=1").json()[
+        "volumes"
     ]
+    images = conn.image.get("/images").json()["images"]
+    floating_ips = conn.network.get("/floatingips").json()["floatingips"]
 
     return {
         "auth_url": common.AUTH_URL,

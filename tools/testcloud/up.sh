@@ -314,7 +314,7 @@ main() {
 
     step seed "seeding the accounting scenario (about 40 s)"
     python "$TESTCLOUD_TOOLS/seed.py" 2>&1 | tee "$LOGS/seed.log" \
-        | sed 's/^/  /' || die "seeding failed"
+        | sed -u 's/^/  /' || die "seeding failed"
     say "ready: source .testcloud/env.sh; truth in .testcloud/truth.json"
 }
 
