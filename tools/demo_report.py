@@ -16,7 +16,12 @@ def main(demo: pathlib.Path) -> int:
     """Print the watermarks, the messages queued and one record."""
     outgoing = demo / "outgoing"
     queue = QueueSimple.QueueSimple(str(outgoing))
-    messages = [queue.get(name) for name in queue]
+    messages = []
+    for name in queue:
+        # dirq hands out an element only under its lock.
+        if queue.lock(name):
+            messages.append(queue.get(name).decode("ascii"))
+            queue.unlock(name)
     records = [
         block for message in messages for block in message.split("\n%%\n")
     ]

@@ -223,9 +223,11 @@ class RecordMaker:
         span: window.Window,
     ) -> list[cloud_records.CloudRecord]:
         """The month-closing records and the record at the window's end."""
+        # Months that ended while the VM was alive: B > created only.
+        after = max(span.start, server.created)
         records = [
             self.measure(server, project, boundary - window.ONE_SECOND)
-            for boundary in span.month_boundaries
+            for boundary in window.month_starts(after, span.end)
             if server.alive_at(boundary - window.ONE_SECOND)
         ]
         records.append(self.measure(server, project, span.end))

@@ -98,15 +98,23 @@ class Site:
         if not self.outgoing.exists():
             return []
         queue = QueueSimple.QueueSimple(str(self.outgoing))
-        return sorted(queue.get(name) for name in queue)
+        texts = []
+        for name in queue:
+            # dirq hands out an element only under its lock.
+            assert queue.lock(name)
+            texts.append(queue.get(name).decode("ascii"))
+            queue.unlock(name)
+        return sorted(texts)
 
     def take_records(self) -> list[Json]:
         """Parse, check and remove every queued message."""
         records = []
         for text in self.messages():
             records.extend(apel_checker.parse_cloud_message(text))
-        for name in QueueSimple.QueueSimple(str(self.outgoing)):
-            (self.outgoing / name).unlink()
+        queue = QueueSimple.QueueSimple(str(self.outgoing))
+        for name in queue:
+            assert queue.lock(name)
+            queue.remove(name)
         return records
 
     def watermarks(self) -> dict[str, datetime.datetime]:
@@ -249,7 +257,7 @@ def test_window_across_a_month_start_closes_the_month(
 
 
 def test_least_privilege_user_and_admin_queue_identical_messages(
-    tmp_path: pathlib.Path,
+    tmp_path: pathlib.Path, truth: Json
 ) -> None:
     end = datetime.datetime.now(UTC).replace(microsecond=0)
     window = ("--extract-from", "None", "--extract-to", end.isoformat())
