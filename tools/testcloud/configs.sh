@@ -2,6 +2,7 @@
 # Sourced by up.sh after lib.sh. Only the options that differ from the
 # services' defaults, each with the reason it is set.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are used by the sourcing scripts
 
 KEYSTONE_URL=http://127.0.0.1:5000/v3
 AMQP_URL=rabbit://guest:guest@127.0.0.1:5672/
@@ -78,7 +79,7 @@ listeners.tcp.default = 127.0.0.1:${PORTS[rabbitmq]}
 loopback_users.guest = true
 EOF
     cat >"$ETC/rabbitmq/env" <<EOF
-# Sourced with `set -a` by up.sh, so plain shell assignments.
+# Sourced with set -a by up.sh, so plain shell assignments.
 HOME=$DATA/rabbitmq
 RABBITMQ_NODENAME=testcloud@localhost
 RABBITMQ_NODE_IP_ADDRESS=127.0.0.1

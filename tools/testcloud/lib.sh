@@ -1,5 +1,6 @@
 # Shared helpers for up.sh and down.sh. Sourced, never run.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are used by the sourcing scripts
 
 TESTCLOUD_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$TESTCLOUD_TOOLS/../.." && pwd)
