@@ -312,7 +312,7 @@ main() {
     wait_services
     map_compute_host
 
-    step seed "seeding the accounting scenario (about 40 s)"
+    step seed "seeding the accounting scenario (about 30 s)"
     python "$TESTCLOUD_TOOLS/seed.py" 2>&1 | tee "$LOGS/seed.log" \
         | sed -u 's/^/  /' || die "seeding failed"
     say "ready: source .testcloud/env.sh; truth in .testcloud/truth.json"
