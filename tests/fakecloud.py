@@ -137,12 +137,23 @@ class FakeCloud:
         mocker: the ``requests_mock`` fixture.
         admin: whether the caso user may list servers of all projects.
         max_limit: Nova's ``osapi_max_limit``: pages are cut there.
+        microversion: the highest compute microversion offered. Below
+            2.47 servers carry only their flavor's id and link, and the
+            flavors of servers are listed under ``/flavors``.
     """
 
     def __init__(
-        self, mocker: Any, *, admin: bool = True, max_limit: int = 1000
+        self,
+        mocker: Any,
+        *,
+        admin: bool = True,
+        max_limit: int = 1000,
+        microversion: str = "2.96",
     ) -> None:
         self.mocker = mocker
+        self.microversion = microversion
+        #: Flavor names deleted since their servers booted (old clouds).
+        self.deleted_flavors: set[str] = set()
         self.admin = admin
         self.max_limit = max_limit
         self.projects: dict[str, Json] = {}
@@ -247,7 +258,7 @@ class FakeCloud:
             _prefix(f"{AUTH_URL}/users/"),
             json=self._user,
         )
-        m.get(COMPUTE_URL, json=_compute_version())
+        m.get(COMPUTE_URL, json=_compute_version(self.microversion))
         # requests_mock tries the newest registration first.
         m.get(_prefix(f"{COMPUTE_URL}/servers/"), json=self._server_show)
         m.get(f"{COMPUTE_URL}/servers/detail", json=self._servers_detail)
@@ -256,13 +267,58 @@ class FakeCloud:
             json=self._usage,
         )
         m.get(_prefix(f"{IMAGE_URL}/v2/images/"), json=self._image)
-        # No flavor is left: every flavor of every server was deleted.
-        # From 2.47 a server embeds its flavor, so nothing needs these.
-        m.get(
-            _prefix(f"{COMPUTE_URL}/flavors"),
-            status_code=404,
-            json=_error(404, "Flavor could not be found."),
-        )
+        if self._embeds_flavor:
+            # No flavor is left: every flavor of every server was deleted.
+            # From 2.47 a server embeds its flavor, so nothing needs these.
+            m.get(
+                _prefix(f"{COMPUTE_URL}/flavors"),
+                status_code=404,
+                json=_error(404, "Flavor could not be found."),
+            )
+        else:
+            m.get(_prefix(f"{COMPUTE_URL}/flavors/"), json=self._specs)
+            m.get(f"{COMPUTE_URL}/flavors/detail", json=self._flavors)
+
+    @property
+    def _embeds_flavor(self) -> bool:
+        major, minor = self.microversion.split(".")
+        return (int(major), int(minor)) >= (2, 47)
+
+    def _live_flavors(self) -> dict[str, Json]:
+        found = {}
+        for server in self.servers.values():
+            name = server.flavor["original_name"]
+            if name not in self.deleted_flavors:
+                found[name] = server.flavor
+        return found
+
+    def _flavors(self, request: Any, context: Any) -> Json:
+        # GET /flavors/detail before 2.61: no extra specs in the listing.
+        return {
+            "flavors": [
+                {
+                    "id": name,
+                    "name": name,
+                    "vcpus": f["vcpus"],
+                    "ram": f["ram"],
+                    "disk": f["disk"],
+                    "OS-FLV-EXT-DATA:ephemeral": f["ephemeral"],
+                    "swap": "",
+                    "rxtx_factor": 1.0,
+                    "os-flavor-access:is_public": True,
+                    "links": [],
+                }
+                for name, f in sorted(self._live_flavors().items())
+            ]
+        }
+
+    def _specs(self, request: Any, context: Any) -> Json | None:
+        name = request.path.split("/flavors/")[1].split("/")[0]
+        flavor = self._live_flavors().get(name)
+        if flavor is None or not request.path.endswith("/os-extra-specs"):
+            context.status_code = 404
+            return _error(404, "Flavor could not be found.")
+        return {"extra_specs": flavor["extra_specs"]}
 
     def _token(self, request: Any, context: Any) -> Json:
         body = request.json()["auth"]
@@ -364,10 +420,17 @@ class FakeCloud:
         # Nova sorts by created_at, then id, newest first.
         servers.sort(key=lambda s: (s.created, s.id), reverse=True)
         page, links = self._page(servers, query, "servers", request)
-        body: Json = {"servers": [s.payload() for s in page]}
+        body: Json = {"servers": [self._render(s) for s in page]}
         if links:
             body["servers_links"] = links
         return body
+
+    def _render(self, server: FakeServer) -> Json:
+        payload = server.payload()
+        if not self._embeds_flavor:
+            name = server.flavor["original_name"]
+            payload["flavor"] = {"id": name, "links": []}
+        return payload
 
     def _page(
         self, items: list[Any], query: Json, key: str, request: Any
@@ -398,7 +461,7 @@ class FakeCloud:
         if server is None or (server.deleted and not self.show_deleted):
             context.status_code = 404
             return _error(404, "Instance could not be found.")
-        return {"server": server.payload()}
+        return {"server": self._render(server)}
 
     def _usage(self, request: Any, context: Any) -> Json | None:
         if not self._compute_auth(context):
@@ -554,12 +617,12 @@ def _identity_version() -> Json:
     }
 
 
-def _compute_version() -> Json:
+def _compute_version(microversion: str) -> Json:
     return {
         "version": {
             "id": "v2.1",
             "status": "CURRENT",
-            "version": "2.96",
+            "version": microversion,
             "min_version": "2.1",
             "updated": "2013-07-23T11:33:21Z",
             "links": [{"rel": "self", "href": f"{COMPUTE_URL}/"}],
