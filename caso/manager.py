@@ -190,14 +190,8 @@ class Manager:
                 continue
             try:
                 span = self._window(project, name, start, end)
-            except exceptions.StateError as exc:
-                project_report.problems.append(str(exc))
-                continue
-            if span is None:
-                project_report.problems.append(
-                    f"{name}: window is empty (from {start} is not "
-                    f"before to {end}); nothing extracted"
-                )
+            except exceptions.CasoError as exc:
+                project_report.problems.append(f"{name}: {exc}")
                 continue
             jobs.append(extractors.Job(project, span))
 
@@ -232,7 +226,13 @@ class Manager:
         extractor: str,
         start: datetime.datetime | None,
         end: datetime.datetime,
-    ) -> window.Window | None:
+    ) -> window.Window:
+        """The project's window for one extractor.
+
+        Raises:
+            StateError: the watermark file is damaged.
+            CasoError: the window is empty.
+        """
         if start is None:
             start = self.store.get(project.id, extractor) or window.BEGINNING
         if start >= end:
@@ -244,7 +244,10 @@ class Manager:
                 start.isoformat(),
                 end.isoformat(),
             )
-            return None
+            raise exceptions.CasoError(
+                f"window is empty: its start {start.isoformat()} is not "
+                f"before its end {end.isoformat()}; nothing extracted"
+            )
 
         return window.Window(start, end)
 

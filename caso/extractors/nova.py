@@ -88,6 +88,7 @@ class NovaExtractor(extractors.Extractor):
         compute = self._compute(self.cloud.base)
         earliest = min(job.window.start for job in jobs)
         found = self._list_servers(compute, earliest, all_tenants=True)
+        self._images.cloud_wide = True
         usages = self._usage_cloud_wide(compute, jobs)
         wanted = {job.project.id for job in jobs}
         by_project: dict[str, dict[str, servers_mod.Server]] = {
@@ -317,6 +318,10 @@ class _ImageRefs:
         self._cloud = cloud
         self._refs: dict[str, str] = {}
         self._lock = threading.Lock()
+        #: Whether the base token reads every project's images; else each
+        #: image is read with the token of the project using it, which
+        #: sees that project's private images.
+        self.cloud_wide = False
 
     def ref(self, image_id: str, project_id: str) -> str:
         """The image's ``vmcatcher_event_ad_mpuri`` if set, else its id."""
@@ -329,7 +334,7 @@ class _ImageRefs:
     def _read(self, image_id: str, project_id: str) -> str:
         session = (
             self._cloud.base
-            if self._cloud.access.project_id
+            if self.cloud_wide
             else self._cloud.session_for(project_id)
         )
         glance = self._cloud.adapter("image", session)
