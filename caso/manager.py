@@ -259,26 +259,21 @@ class Manager:
         report: RunReport,
     ) -> bool:
         """Keep the records APEL accepts; False when one was refused."""
-        clean = True
+        refused = []
         for record in records:
             if self.conf.site_name:
                 try:
                     record = record.checked()
                 except exceptions.RecordError as exc:
-                    LOG.error(
-                        "Project %s: record refused: %s",
-                        project_report.project.id,
-                        exc,
-                    )
-                    project_report.problems.append(
-                        f"{extractor}: record refused: {exc}"
-                    )
-                    clean = False
+                    refused.append(f"{extractor}: record refused: {exc}")
                     continue
             report.records.append(record)
             project_report.counts[record.record_type] += 1
+        for problem in refused:
+            LOG.error("Project %s: %s", project_report.project.id, problem)
+        project_report.problems.extend(refused)
 
-        return clean
+        return not refused
 
     def _publish(self, report: RunReport) -> None:
         for name, kinds in config.routing(self.conf).items():
@@ -287,8 +282,13 @@ class Manager:
                 messenger = messengers.load(name)(self.conf, name)
                 report.messages[name] = messenger.push(routed)
             except exceptions.CasoError as exc:
-                LOG.error("Messenger %s failed: %s", name, exc)
                 report.failed_messengers[name] = str(exc)
+            if name in report.failed_messengers:
+                LOG.error(
+                    "Messenger %s failed: %s",
+                    name,
+                    report.failed_messengers[name],
+                )
 
     def _save(self, report: RunReport, end: datetime.datetime) -> None:
         if report.failed_messengers:

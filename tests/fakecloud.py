@@ -165,9 +165,6 @@ class FakeCloud:
         self.user_reads_forbidden = False
         #: Projects whose usage report answers 500 (a Nova fault).
         self.usage_fails_for: set[str] = set()
-        #: Whether ``GET /servers/{id}`` shows deleted servers. Nova does
-        #: for contexts that may read deleted rows (admin); others get 404.
-        self.show_deleted = False
         self.token_requests: list[Json] = []
         #: Answer the n-th compute call (counting from 1) with 401 once.
         self.expire_token_at_call: int | None = None
@@ -458,7 +455,8 @@ class FakeCloud:
         if not self._compute_auth(context):
             return _error(401, "The request you have made requires auth.")
         server = self.servers.get(request.path.rsplit("/", 1)[1])
-        if server is None or (server.deleted and not self.show_deleted):
+        # Nova 34 shows no deleted server, even to an admin.
+        if server is None or server.deleted:
             context.status_code = 404
             return _error(404, "Instance could not be found.")
         return {"server": self._render(server)}
@@ -535,7 +533,8 @@ class FakeCloud:
                 if server.terminated_at
                 else None
             ),
-            "state": server.status.lower(),
+            # Nova 34 says "terminated" for a deleted instance.
+            "state": "terminated" if server.deleted else server.status.lower(),
             "tenant_id": server.project_id,
             "uptime": 3600,
         }

@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
 
+    failure: exceptions.CasoError | None = None
     try:
         if conf.dry_run:
             report = manager.Manager(conf).run(out=sys.stdout)
@@ -37,12 +38,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             lock = state.Lock(Path(conf.lock_path), wait=conf.lock_wait)
             with lock:
                 report = manager.Manager(conf).run()
-    except exceptions.ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
     except exceptions.CasoError as exc:
-        LOG.error("%s", exc)
-        print(f"{PROG}: failed, nothing published: {exc}", file=sys.stderr)
+        failure = exc
+    if isinstance(failure, exceptions.ConfigError):
+        print(f"{PROG}: error: {failure}", file=sys.stderr)
+        return 2
+    if failure is not None:
+        # Logged outside the handler: oslo.log would repeat the error.
+        LOG.error("%s", failure)
+        print(f"{PROG}: failed, nothing published: {failure}", file=sys.stderr)
         return 1
 
     manager.log_report(report)

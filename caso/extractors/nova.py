@@ -183,7 +183,7 @@ class NovaExtractor(extractors.Extractor):
         try:
             servers = dict(found)
             for instance_id in sorted(set(usage) - set(servers)):
-                server = self._fetch_stray(compute, job, instance_id)
+                server = self._fetch_stray(compute, job, usage[instance_id])
                 if server is not None:
                     servers[server.id] = server
             if self._flavors is not None:
@@ -212,22 +212,41 @@ class NovaExtractor(extractors.Extractor):
         return extractors.Outcome(records=records)
 
     def _fetch_stray(
-        self, compute: Any, job: extractors.Job, instance_id: str
+        self, compute: Any, job: extractors.Job, entry: Json
     ) -> servers_mod.Server | None:
-        """A server the usage report names but no listing returned."""
+        """A server the usage report names but no listing returned.
+
+        Nova shows no deleted server, even to an admin: an ended one is
+        then reported from the usage entry; a running one it does not
+        show is skipped.
+        """
+        instance_id = entry["instance_id"]
         try:
             body = cloud_mod.get_json(compute, f"/servers/{instance_id}")
         except exceptions.NotFound as exc:
+            missing = exc
+        else:
+            return servers_mod.Server.from_api(body["server"])
+        # Logged outside the handler: oslo.log would repeat the error.
+        if entry.get("ended_at"):
             LOG.warning(
-                "Project %s: the usage report names instance %s, which "
-                "Nova no longer shows (%s); it gets no record this run",
+                "Project %s: instance %s, ended, is only in the usage "
+                "report (%s); its record comes from there, without user, "
+                "image or benchmark, starting at its launch",
                 job.project.id,
                 instance_id,
-                exc,
+                missing,
             )
-            return None
+            return servers_mod.Server.from_usage(entry)
+        LOG.warning(
+            "Project %s: the usage report names instance %s, which Nova "
+            "does not show (%s); it gets no record this run",
+            job.project.id,
+            instance_id,
+            missing,
+        )
 
-        return servers_mod.Server.from_api(body["server"])
+        return None
 
     def _compute(self, session: Any) -> Any:
         if self._microversion is None:

@@ -152,6 +152,31 @@ class Server:
             floating_ips=_floating_ips(payload.get("addresses") or {}),
         )
 
+    @classmethod
+    def from_usage(cls, entry: Json) -> Server:
+        """From a simple-tenant-usage entry, for an ended VM Nova no
+        longer shows (a deleted server's GET is 404, even for an admin).
+
+        The entry has no creation time, user or image: the VM's start is
+        its launch, and the record carries neither user nor image.
+        """
+        started = window.parse(entry["started_at"])
+        ended = _instant(entry.get("ended_at"))
+
+        return cls(
+            id=entry["instance_id"],
+            name=entry.get("name") or "",
+            project_id=entry["tenant_id"],
+            user_id=None,
+            status=(entry.get("state") or "").lower(),
+            created=started,
+            updated=ended,
+            launched_at=started,
+            terminated_at=ended,
+            image_id=None,
+            flavor=Flavor.from_usage(entry),
+        )
+
     def with_flavor(self, flavor: Flavor | None) -> Server:
         """A copy with the given flavor."""
         return dataclasses.replace(self, flavor=flavor)

@@ -177,13 +177,16 @@ class Cloud:
     def _scoped_auth(self, project_id: str) -> Any:
         loader: Any = loading.get_plugin_loader(self._conf[GROUP].auth_type)
         dests = {opt.dest for opt in loader.get_options()}
-        if "project_id" not in dests:
+        # Keystone refuses any scope with an application credential: it is
+        # bound to the project it was made in.
+        bound = getattr(self.access, "application_credential_id", None)
+        if bound or "project_id" not in dests:
             raise exceptions.AccessDenied(
                 f"the {self._conf[GROUP].auth_type!r} credentials of "
                 f"[{GROUP}] are bound to {self.scope} and cannot be "
-                f"scoped to project {project_id}; give them a role there "
-                "through a user that can be scoped, or an admin or reader "
-                "role that lists servers of all projects",
+                f"scoped to project {project_id}; use a user with the "
+                "reader role in each selected project, or credentials "
+                "that list the servers of all projects",
                 service_type="identity",
             )
         overrides: dict[str, str | None] = {
@@ -267,6 +270,8 @@ def _translate(
 ) -> exceptions.OpenStackError:
     request_id = getattr(exc, "request_id", None)
     detail = getattr(exc, "details", None) or exc.message or str(exc)
+    if request_id and request_id in detail:
+        request_id = None  # keystoneauth's message names it already
     where = f"{service_type}: {what}"
     kind: type[exceptions.OpenStackError] = exceptions.OpenStackError
     if isinstance(exc, ks_exc.Forbidden):

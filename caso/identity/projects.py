@@ -97,20 +97,25 @@ def select(
 def _list_projects(cloud: cloud_mod.Cloud) -> list[Json]:
     keystone = cloud.identity()
     try:
-        projects: list[Json] = cloud_mod.get_json(keystone, "/projects")[
+        listing: list[Json] = cloud_mod.get_json(keystone, "/projects")[
             "projects"
         ]
+        return listing
     except exceptions.AccessDenied as exc:
-        # A project reader may not list projects; the ones it holds a role
-        # in are enough to report them.
-        LOG.warning(
-            "Keystone refused to list projects (%s); selecting among the "
-            "projects the caso user has a role in",
-            exc,
-        )
-        projects = cloud_mod.get_json(keystone, "/auth/projects")["projects"]
+        refusal = exc
+    # Logged outside the handler: oslo.log would append the traceback.
+    # A project reader may not list projects; the ones it holds a role in
+    # are enough to report them.
+    LOG.warning(
+        "Keystone refused to list projects (%s); selecting among the "
+        "projects the caso user has a role in",
+        refusal,
+    )
+    mine: list[Json] = cloud_mod.get_json(keystone, "/auth/projects")[
+        "projects"
+    ]
 
-    return projects
+    return mine
 
 
 def _resolve(

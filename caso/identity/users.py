@@ -36,19 +36,23 @@ class UserNames:
 
     def _read(self, user_id: str) -> str | None:
         keystone = self._cloud.identity()
+        refusal = None
         try:
             user = cloud_mod.get_json(keystone, f"/users/{user_id}")
         except exceptions.AccessDenied as exc:
+            refusal = exc
+        except exceptions.NotFound:
+            LOG.debug("User %s no longer exists; no name for it", user_id)
+            return None
+        if refusal is not None:
+            # Logged outside the handler: oslo.log would repeat the error.
             self._denied = True
             LOG.error(
                 "Cannot read user names (%s); records go out without "
                 "GlobalUserName. Give the caso user the reader role on "
                 "system scope 'all' (or on the users' domains) to add them",
-                exc,
+                refusal,
             )
-            return None
-        except exceptions.NotFound:
-            LOG.debug("User %s no longer exists; no name for it", user_id)
             return None
         name: str | None = user["user"].get("name")
 

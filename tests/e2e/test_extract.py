@@ -307,3 +307,31 @@ def test_dry_run_prints_records_and_changes_nothing(
     for server in truth["servers"]:
         if server["project_id"] in selected:
             assert server["id"] in done.stdout
+
+
+def test_application_credential_reports_its_project_and_names_the_rest(
+    tmp_path: pathlib.Path, truth: Json
+) -> None:
+    ids = {p["name"]: p["id"] for p in truth["projects"]}
+    credentials = str(testcloud.TESTCLOUD / "caso-appcred.conf")
+    site = Site(tmp_path / "site", credentials)
+
+    done = site.run()
+
+    # Bound to alpha, the credential cannot be scoped to beta or gamma;
+    # as a project reader it may not read other users' names either.
+    assert done.returncode == 1, done.stderr + done.stdout
+    marks = site.watermarks()
+    assert set(marks) == {ids["alpha"]}
+    records = by_vm(without_cloud_type(site.take_records()))
+    wanted = expected_by_vm(
+        truth, BEGINNING, marks[ids["alpha"]], {ids["alpha"]}
+    )
+    for group in wanted.values():
+        for record in group:
+            del record["GlobalUserName"]
+    assert records == wanted
+    for name in ("beta", "gamma"):
+        assert f"cannot be scoped to project {ids[name]}" in done.stdout, (
+            done.stdout
+        )

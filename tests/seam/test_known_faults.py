@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import pathlib
@@ -121,7 +122,9 @@ def test_4_resized_vm_starts_at_created_and_wall_counts_from_there(
 def test_5_completed_vm_seen_only_in_the_usage_report_is_reported(
     cloud: fakecloud.FakeCloud, make_conf: Any
 ) -> None:
-    cloud.show_deleted = True
+    # Nova 34 answers 404 to GET /servers/{id} of a deleted server, even
+    # for an admin (checked on the test cloud): the record comes from the
+    # usage entry, which has no user, image or extra specs.
     project = cloud.add_project("alpha")
     user = cloud.add_user("alice")
     ended = START + HOUR / 4
@@ -136,15 +139,17 @@ def test_5_completed_vm_seen_only_in_the_usage_report_is_reported(
 
     report = run(make_conf(*window(START, END)))
 
+    from_usage = cloud_record(
+        server,
+        measured_at=END,
+        status="completed",
+        end_time=ended,
+        wall=expected.seconds(ended - server.created),
+        benchmark=None,
+        image_id=None,
+    )
     assert report.records == [
-        cloud_record(
-            server,
-            measured_at=END,
-            status="completed",
-            end_time=ended,
-            wall=expected.seconds(ended - server.created),
-            user_name="alice",
-        )
+        dataclasses.replace(from_usage, local_user_id=None)
     ]
     assert report.exit_status == 0
 
