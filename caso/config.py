@@ -13,18 +13,16 @@ import contextlib
 import datetime
 import io
 import logging
-import os
 import pathlib
 import re
 import sys
 from collections.abc import Iterator, Sequence
 
-from keystoneauth1 import loading
 from oslo_config import cfg
 from oslo_log import log
 
 import caso
-from caso import exceptions, extractors, messengers, records, window
+from caso import exceptions, extractors, messengers, opts, records, window
 from caso.identity import vomap
 
 LOG = logging.getLogger(__name__)
@@ -32,207 +30,12 @@ LOG = logging.getLogger(__name__)
 #: The text of ``extract-from`` that means the beginning of time.
 BEGINNING_TEXT = "None"
 
-KEYSTONE_GROUP = "keystone_auth"
-BENCHMARK_GROUP = "benchmark"
-ACCELERATOR_GROUP = "accelerator"
-SSM_GROUP = "ssm"
 
 _FILE_VALUE = re.compile(r"argument --(\S+): (.*)")
 
 _SOURCE_VALUE = re.compile(r"Value for option (\S+) .*?is not valid: (.*)")
 
 _DATE_HINT = "use ISO 8601 such as 2026-11-30T12:00:00Z (no zone = UTC)"
-
-
-def _cli_opts() -> list[cfg.Opt]:
-    return [
-        cfg.StrOpt(
-            "extract-from",
-            help="Start of the window for every project, overriding the "
-            "saved watermarks. ISO 8601; without a zone it is UTC. "
-            "'None' means the beginning of time.",
-        ),
-        cfg.StrOpt(
-            "extract-to",
-            help="End of the window. ISO 8601; without a zone it is UTC. "
-            "Unset means now; a future value is clamped to now.",
-        ),
-        cfg.ListOpt(
-            "projects",
-            default=[],
-            deprecated_name="tenants",
-            help="Ids or names of the projects to report, merged with "
-            "the projects that carry the Keystone tag caso_tag.",
-        ),
-        cfg.StrOpt(
-            "caso_tag",
-            default="caso",
-            help="Keystone tag that selects a project for accounting.",
-        ),
-        cfg.StrOpt(
-            "vo_property",
-            default="VO",
-            help="Keystone project property that holds the project's VO.",
-        ),
-        cfg.StrOpt(
-            "mapping_file",
-            default=str(vomap.DEFAULT_PATH),
-            deprecated_for_removal=True,
-            deprecated_reason="set the VO in the Keystone project "
-            "property named by vo_property instead "
-            "(caso-mapping-migrate does it)",
-            help="Deprecated. JSON file mapping VOs to project ids or "
-            'names, {"<VO>": {"projects": [...]}}, used for a project '
-            "whose vo_property is not set.",
-        ),
-        cfg.ListOpt(
-            "extractor",
-            default=["nova", "cinder", "neutron"],
-            help="Extractors to run: nova, cinder, neutron, prometheus, "
-            "ceilometer. Ones this version does not have yet are skipped "
-            "with a warning.",
-        ),
-        cfg.BoolOpt(
-            "dry-run",
-            default=False,
-            help="Extract and print what would be sent; publish nothing "
-            "and save no state.",
-        ),
-    ]
-
-
-def _default_opts() -> list[cfg.Opt]:
-    return [
-        cfg.ListOpt(
-            "messengers",
-            default=["noop"],
-            deprecated_name="messaging",
-            help="Where to send records: ssm, noop (and, in later "
-            "versions, logstash, greendigit_cim). ssmv4 is an old name "
-            "of ssm.",
-        ),
-        cfg.StrOpt(
-            "spooldir",
-            default="/var/spool/caso",
-            help="Directory of the state files (watermarks).",
-        ),
-        cfg.StrOpt(
-            "lock_path",
-            default=os.environ.get("CASO_LOCK_PATH", "$spooldir"),
-            sample_default="$CASO_LOCK_PATH if set, else $spooldir",
-            help="Directory of the lock file that keeps two runs apart.",
-        ),
-        cfg.IntOpt(
-            "lock_wait",
-            default=0,
-            min=0,
-            help="Seconds to wait for another run's lock before giving "
-            "up; 0 gives up at once.",
-        ),
-        cfg.StrOpt(
-            "site_name",
-            help="GOCDB name of the site. Required to publish.",
-        ),
-        cfg.StrOpt(
-            "service_name",
-            default="$site_name",
-            help="Name of the CloudComputeService in the records.",
-        ),
-        cfg.StrOpt(
-            "region_name",
-            help="OpenStack region of every service caso reads.",
-        ),
-    ]
-
-
-def _benchmark_opts() -> list[cfg.Opt]:
-    return [
-        cfg.StrOpt(
-            "name_key",
-            default="accounting:benchmark_type",
-            deprecated_opts=[
-                cfg.DeprecatedOpt("benchmark_name_key", group="DEFAULT")
-            ],
-            help="Flavor extra spec holding the benchmark type.",
-        ),
-        cfg.StrOpt(
-            "value_key",
-            default="accounting:benchmark_value",
-            deprecated_opts=[
-                cfg.DeprecatedOpt("benchmark_value_key", group="DEFAULT")
-            ],
-            help="Flavor extra spec holding the benchmark value.",
-        ),
-    ]
-
-
-def _accelerator_opts() -> list[cfg.Opt]:
-    specs = [
-        ("type_key", "Accelerator:Type", "type (GPU, FPGA, ...)"),
-        ("vendor_key", "Accelerator:Vendor", "vendor"),
-        ("model_key", "Accelerator:Model", "model"),
-        ("number_key", "Accelerator:Number", "number per VM"),
-    ]
-    return [
-        cfg.StrOpt(
-            name,
-            default=default,
-            help=f"Flavor extra spec holding the accelerator {what}.",
-        )
-        for name, default, what in specs
-    ]
-
-
-def _ssm_opts() -> list[cfg.Opt]:
-    # The ssm messenger owns its options; a build without it still reads
-    # every other option.
-    try:
-        from caso.messengers import ssm
-    except ImportError:
-        LOG.debug("caso.messengers.ssm is not importable; no [ssm] options")
-        return []
-    opts: list[cfg.Opt] = list(ssm.OPTS)
-    return opts
-
-
-def _keystone_opts() -> list[cfg.Opt]:
-    opts: list[cfg.Opt] = [
-        *loading.get_auth_common_conf_options(),
-        *loading.get_auth_plugin_conf_options("password"),
-        *loading.get_session_conf_options(),
-    ]
-    return opts
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register every option caso reads, oslo.log's included.
-
-    Args:
-        conf: the configuration to register on, before it is parsed.
-    """
-    conf.register_cli_opts(_cli_opts())
-    conf.register_opts(_default_opts())
-    conf.register_opts(_benchmark_opts(), group=BENCHMARK_GROUP)
-    conf.register_opts(_accelerator_opts(), group=ACCELERATOR_GROUP)
-    conf.register_opts(_ssm_opts(), group=SSM_GROUP)
-    loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
-    loading.register_session_conf_options(conf, KEYSTONE_GROUP)
-    log.register_options(conf)
-
-
-def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    """Options by group, for oslo-config-generator (namespace ``caso``).
-
-    ``[keystone_auth]`` lists the options of the ``password`` plugin;
-    another ``auth_type`` reads its own.
-    """
-    return [
-        (None, _cli_opts() + _default_opts()),
-        (BENCHMARK_GROUP, _benchmark_opts()),
-        (ACCELERATOR_GROUP, _accelerator_opts()),
-        (SSM_GROUP, _ssm_opts()),
-        (KEYSTONE_GROUP, _keystone_opts()),
-    ]
 
 
 def load(
@@ -260,7 +63,7 @@ def load(
         SystemExit: ``--help`` or ``--version`` was given.
     """
     conf = cfg.ConfigOpts() if conf is None else conf
-    register_opts(conf)
+    opts.register_opts(conf)
     with _translated(), _usage_errors(prog):
         conf(
             args=list(argv),
@@ -380,11 +183,11 @@ def validate(conf: cfg.ConfigOpts, *, publishing: bool = True) -> None:
 def _check_values(conf: cfg.ConfigOpts) -> None:
     # oslo.config converts file values when they are read: read them all
     # now, so that a bad one is reported before any work starts.
-    for group, opts in list_opts():
-        if group == KEYSTONE_GROUP:
+    for group, group_opts in opts.list_opts():
+        if group == opts.KEYSTONE_GROUP:
             continue
         section = conf if group is None else conf[group]
-        for opt in opts:
+        for opt in group_opts:
             try:
                 section[opt.dest]
             except cfg.ConfigSourceValueError as exc:

@@ -11,7 +11,7 @@ import pytest
 from oslo_config import cfg
 from oslo_log import versionutils
 
-from caso import config, exceptions, records, window
+from caso import config, exceptions, opts, records, window
 
 UTC = datetime.timezone.utc
 
@@ -47,7 +47,7 @@ def _read(
     # Parse and validate without oslo.log's setup, which would take the
     # handler caplog reads from.
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
+    opts.register_opts(conf)
     conf(
         args=list(argv),
         project="caso",
@@ -370,7 +370,7 @@ def test_site_name_is_needed_only_to_publish(
     publishing: bool,
 ) -> None:
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
+    opts.register_opts(conf)
     conf(args=list(argv), default_config_files=[_file(tmp_path, text)])
 
     config.validate(conf, publishing=publishing)
@@ -549,7 +549,7 @@ def test_future_extract_to_is_clamped_to_now_with_a_warning(
 
 def test_list_opts_names_caso_groups_for_the_generator() -> None:
     groups = {
-        group: [o.dest for o in opts] for group, opts in config.list_opts()
+        group: [o.dest for o in opts] for group, opts in opts.list_opts()
     }
 
     assert {

@@ -9,7 +9,7 @@ import pytest
 from oslo_config import cfg
 from oslo_log import log
 
-from caso import config
+from caso import opts
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "configuration.md"
@@ -21,7 +21,7 @@ GROUPS = ("DEFAULT", "benchmark", "accelerator", "ssm")
 
 def _registered() -> list[tuple[str, str]]:
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
+    opts.register_opts(conf)
     logging_only = cfg.ConfigOpts()
     log.register_options(logging_only)
     foreign = set(logging_only)
