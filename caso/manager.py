@@ -138,7 +138,10 @@ class Manager:
         Args:
             out: where ``--dry-run`` prints the records.
         """
+        started = window.now()
         start, end = config.extract_window_bounds(self.conf)
+        # A past --extract-to republishes; a future one was clamped to now.
+        republish = end < started
         selection = self.select()
         report = RunReport(
             projects=[ProjectReport(p) for p in selection.projects],
@@ -161,7 +164,7 @@ class Manager:
             self._print(report, out)
         else:
             self._publish(report)
-            self._save(report, end)
+            self._save(report, end, republish)
         report.requests = self.cloud.requests
         report.token_requests = self.cloud.token_requests
 
@@ -290,7 +293,9 @@ class Manager:
                     report.failed_messengers[name],
                 )
 
-    def _save(self, report: RunReport, end: datetime.datetime) -> None:
+    def _save(
+        self, report: RunReport, end: datetime.datetime, republish: bool
+    ) -> None:
         if report.failed_messengers:
             LOG.warning(
                 "Watermarks stay where they were: messenger(s) %s failed; "
@@ -298,7 +303,7 @@ class Manager:
                 ", ".join(report.failed_messengers),
             )
             return
-        if self.conf.extract_to and end < window.now():
+        if republish:
             LOG.info(
                 "Republished a past window (--extract-to); watermarks "
                 "stay where they were"

@@ -103,3 +103,22 @@ def test_no_server_is_fetched_one_by_one_and_one_token_per_scope(
     # Admin: one token for the configured scope. Reader: that one, plus
     # one per project read with its own token.
     assert len(cloud.token_requests) == (1 if admin else 3)
+
+
+def test_future_extract_to_is_clamped_and_moves_the_watermark(
+    cloud: fakecloud.FakeCloud, make_conf: Any, tmp_path: Any
+) -> None:
+    project = cloud.add_project("alpha")
+    user = cloud.add_user("alice")
+    cloud.add_server(project_id=project, user_id=user, created=NOW - DAY)
+    future = NOW + 365 * DAY
+    conf = make_conf("--extract-to", future.isoformat())
+
+    before = datetime.datetime.now(UTC).replace(microsecond=0)
+    report = run(conf)
+    after = datetime.datetime.now(UTC)
+
+    mark = (tmp_path / "spool" / "watermarks" / f"{project}.nova").read_text()
+    saved = datetime.datetime.fromisoformat(mark.strip())
+    assert before <= saved <= after
+    assert {r.measured_at for r in report.records} == {saved}
