@@ -162,17 +162,39 @@ class Cloud:
 
         Raises:
             AccessDenied: the configured credentials cannot be scoped to
-                another project (e.g. an application credential).
+                that project: an application credential, or a user with
+                no role there.
         """
         if self.access.project_id == project_id:
             return self.base
         with self._lock:
-            if project_id not in self._scoped:
-                self._scoped[project_id] = self._session(
-                    self._scoped_auth(project_id)
-                )
+            session = self._scoped.get(project_id)
+        if session is None:
+            # Authenticated outside the lock, so that projects read at once
+            # get their tokens at once.
+            session = self._session(self._scoped_auth(project_id))
+            self._authenticate(session, project_id)
+            with self._lock:
+                session = self._scoped.setdefault(project_id, session)
 
-            return self._scoped[project_id]
+        return session
+
+    def _authenticate(
+        self, session: ks_session.Session, project_id: str
+    ) -> None:
+        refusal = None
+        try:
+            with translated("identity", "get a project-scoped token"):
+                session.get_token()
+        except exceptions.AuthError as exc:
+            refusal = exc
+        if refusal is not None:
+            raise exceptions.AccessDenied(
+                f"Keystone gives the [{GROUP}] user no token scoped to "
+                f"project {project_id} ({refusal}); give that user the "
+                "reader role in the project",
+                service_type="identity",
+            ) from refusal
 
     def _scoped_auth(self, project_id: str) -> Any:
         loader: Any = loading.get_plugin_loader(self._conf[GROUP].auth_type)

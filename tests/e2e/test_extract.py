@@ -335,3 +335,32 @@ def test_application_credential_reports_its_project_and_names_the_rest(
         assert f"cannot be scoped to project {ids[name]}" in done.stdout, (
             done.stdout
         )
+
+
+def test_project_without_a_role_for_caso_is_named_with_the_fix(
+    tmp_path: pathlib.Path, truth: Json
+) -> None:
+    # Keystone's own 'service' project: the caso user has no role there.
+    mapping = tmp_path / "voms.json"
+    mapping.write_text('{"vo.service.eu": {"projects": ["service"]}}')
+    site = Site(tmp_path / "site", caso_conf())
+    args = ("--projects", "service", "--caso_tag", "", "--mapping_file")
+
+    listed = site.run(*args, str(mapping), command="caso-projects")
+    done = site.run(*args, str(mapping))
+
+    assert listed.returncode == 1, listed.stderr + listed.stdout
+    (row,) = [
+        line.split("\t")
+        for line in listed.stdout.splitlines()
+        if line.count("\t") == 3
+    ]
+    assert row[1:3] == ["service", "vo.service.eu"]
+    assert row[3].startswith(
+        "no access: Keystone gives the [keystone_auth] user no token "
+        f"scoped to project {row[0]}"
+    )
+    assert row[3].endswith("give that user the reader role in the project")
+    assert done.returncode == 1, done.stderr + done.stdout
+    assert site.messages() == []
+    assert site.watermarks() == {}
