@@ -32,12 +32,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     failure: exceptions.CasoError | None = None
     try:
+        # Built first: a bad [keystone_auth] is a configuration error
+        # that must leave nothing behind, not even the lock file.
+        run = manager.Manager(conf)
         if conf.dry_run:
-            report = manager.Manager(conf).run(out=sys.stdout)
+            report = run.run(out=sys.stdout)
         else:
             lock = state.Lock(Path(conf.lock_path), wait=conf.lock_wait)
             with lock:
-                report = manager.Manager(conf).run()
+                report = run.run()
     except exceptions.CasoError as exc:
         failure = exc
     if isinstance(failure, exceptions.ConfigError):

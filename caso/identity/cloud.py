@@ -314,7 +314,8 @@ def _translate(
             f"and scope in [{GROUP}]"
         )
     elif isinstance(exc, ks_exc.ConnectionError):
-        detail = f"cannot connect ({detail})"
+        # keystoneauth appends urllib3's retry story; the URL is enough.
+        detail = f"cannot connect: {detail.split(': HTTP', 1)[0]}"
 
     return kind(
         f"{where}: {detail}", service_type=service_type, request_id=request_id
