@@ -39,9 +39,14 @@ already_up() {
 }
 
 install_debian_packages() {
-    if dpkg -s "${DEBIAN_PACKAGES[@]}" >/dev/null 2>&1; then
-        return
-    fi
+    local package missing=0
+    for package in "${DEBIAN_PACKAGES[@]}"; do
+        # "dpkg -s" also succeeds for a removed package whose
+        # configuration files are left ("rc"): ask for the status.
+        [[ $(dpkg-query -W -f='${Status}' "$package" 2>/dev/null) == \
+            "install ok installed" ]] || missing=1
+    done
+    ((missing)) || return 0
     step apt "installing ${DEBIAN_PACKAGES[*]} from Debian"
     mkdir -p "$LOGS"
     {
