@@ -165,6 +165,8 @@ class FakeCloud:
         self.user_reads_forbidden = False
         #: Projects whose usage report answers 500 (a Nova fault).
         self.usage_fails_for: set[str] = set()
+        #: Whether every server listing answers 500.
+        self.listing_fails = False
         self.token_requests: list[Json] = []
         #: Answer the n-th compute call (counting from 1) with 401 once.
         self.expire_token_at_call: int | None = None
@@ -396,6 +398,9 @@ class FakeCloud:
     def _servers_detail(self, request: Any, context: Any) -> Json | None:
         if not self._compute_auth(context):
             return _error(401, "The request you have made requires auth.")
+        if self.listing_fails:
+            context.status_code = 500
+            return _error(500, "Unexpected API Error.")
         query = _query(request)
         scope = self._scope(request)
         if query.get("all_tenants") and not self.admin:

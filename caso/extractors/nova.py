@@ -66,11 +66,19 @@ class NovaExtractor(extractors.Extractor):
             try:
                 return self._extract_cloud_wide(jobs)
             except exceptions.AccessDenied as exc:
-                LOG.warning(
-                    "Cannot list servers of all projects (%s); reading "
-                    "each project with its own token instead",
-                    exc,
-                )
+                refusal = exc
+            except exceptions.CasoError as exc:
+                # The one stream failed: so did every project.
+                return {
+                    job.project.id: extractors.Outcome(error=exc)
+                    for job in jobs
+                }
+            # Logged outside the handler: oslo.log would repeat the error.
+            LOG.warning(
+                "Cannot list servers of all projects (%s); reading each "
+                "project with its own token instead",
+                refusal,
+            )
         else:
             LOG.info(
                 "The configured token is %s-scoped; reading each project "

@@ -291,7 +291,12 @@ def _translate(
     exc: ks_exc.ClientException, service_type: str, what: str
 ) -> exceptions.OpenStackError:
     request_id = getattr(exc, "request_id", None)
-    detail = getattr(exc, "details", None) or exc.message or str(exc)
+    detail = (
+        _service_message(exc)
+        or getattr(exc, "details", None)
+        or exc.message
+        or str(exc)
+    )
     if request_id and request_id in detail:
         request_id = None  # keystoneauth's message names it already
     where = f"{service_type}: {what}"
@@ -320,6 +325,28 @@ def _translate(
     return kind(
         f"{where}: {detail}", service_type=service_type, request_id=request_id
     )
+
+
+def _service_message(exc: ks_exc.ClientException) -> str | None:
+    """The message of a Nova-style error body, ``{"<kind>": {"message"}}``.
+
+    keystoneauth reads only ``{"error": ...}`` bodies; Nova, Glance and
+    Cinder name the outer key after the fault (``itemNotFound``).
+    """
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or len(body) != 1:
+        return None
+    (inner,) = body.values()
+    if not isinstance(inner, dict) or not inner.get("message"):
+        return None
+
+    return f"{inner['message']} (HTTP {response.status_code})"
 
 
 def get_json(
