@@ -147,8 +147,6 @@ class Manager:
             projects=[ProjectReport(p) for p in selection.projects],
             unresolved=list(selection.problems),
         )
-        for entry, problem in selection.problems:
-            LOG.error("Project %r: %s", entry, problem)
         by_id = {r.project.id: r for r in report.projects}
         for project in selection.without_vo:
             by_id[project.id].problems.append(
