@@ -44,6 +44,7 @@ def load(
     conf: cfg.ConfigOpts | None = None,
     default_config_files: list[str] | None = None,
     prog: str = "caso-extract",
+    publishing: bool = True,
 ) -> cfg.ConfigOpts:
     """Read the command line and the files, set up logging, and check.
 
@@ -54,6 +55,8 @@ def load(
             given; oslo's search (``~/.caso/caso.conf``,
             ``/etc/caso/caso.conf``, ...) when None.
         prog: program name shown in usage and errors.
+        publishing: False for commands that send nothing
+            (``caso-projects``), which then need no ``site_name``.
 
     Returns:
         The parsed and checked configuration.
@@ -73,7 +76,7 @@ def load(
             default_config_files=default_config_files,
         )
     _setup_logging(conf)
-    validate(conf)
+    validate(conf, publishing=publishing)
 
     return conf
 

@@ -90,7 +90,8 @@ def month_starts(
 class Window:
     """The half-open interval ``[start, end)`` a run reports.
 
-    ``end`` is the instant records are measured at.
+    ``end`` is the instant records are measured at; the last second of
+    every month that starts inside it (see :func:`month_starts`) too.
     """
 
     start: datetime.datetime
@@ -102,11 +103,3 @@ class Window:
 
     def __str__(self) -> str:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
-
-    @property
-    def month_boundaries(self) -> list[datetime.datetime]:
-        """Month starts ``B`` with ``start < B <= end``.
-
-        For each, records measured at ``B - 1 s`` close the month.
-        """
-        return month_starts(self.start, self.end)

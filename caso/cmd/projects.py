@@ -23,7 +23,11 @@ PROG = "caso-projects"
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the selected projects; exit 1 when one has a problem."""
     try:
-        conf = config.load(sys.argv[1:] if argv is None else argv, prog=PROG)
+        conf = config.load(
+            sys.argv[1:] if argv is None else argv,
+            prog=PROG,
+            publishing=False,
+        )
         run = manager.Manager(conf)
         selection = run.select()
         rows, mode = _check_access(run.cloud, selection)

@@ -54,6 +54,7 @@ class NovaExtractor(extractors.Extractor):
             self.conf, self.users, self._images.ref
         )
         self._microversion: str | None = None
+        self._negotiation = threading.Lock()
         self._flavors: _FlavorList | None = None
 
     def extract(
@@ -97,7 +98,10 @@ class NovaExtractor(extractors.Extractor):
         earliest = min(job.window.start for job in jobs)
         found = self._list_servers(compute, earliest, all_tenants=True)
         self._images.cloud_wide = True
-        usages = self._usage_cloud_wide(compute, jobs)
+        usages = {
+            span: self._usage(compute, span)
+            for span in {job.window for job in jobs}
+        }
         wanted = {job.project.id for job in jobs}
         by_project: dict[str, dict[str, servers_mod.Server]] = {
             project_id: {} for project_id in wanted
@@ -117,30 +121,28 @@ class NovaExtractor(extractors.Extractor):
 
         return outcomes
 
-    def _usage_cloud_wide(
-        self, compute: Any, jobs: Sequence[extractors.Job]
-    ) -> dict[window.Window, dict[str, dict[str, Json]]]:
-        """Usage entries per window, then per project, then per instance.
+    def _usage(
+        self, compute: Any, span: window.Window, project_id: str = ""
+    ) -> dict[str, dict[str, Json]]:
+        """Usage report entries per project, then per instance.
 
-        Projects sharing a window (the usual case: the same watermark)
-        share one report.
+        The cloud-wide report (admin) when no project is given: projects
+        sharing a window, the usual case, share one report.
         """
-        reports: dict[window.Window, dict[str, dict[str, Json]]] = {}
-        for span in {job.window for job in jobs}:
-            per_project: dict[str, dict[str, Json]] = {}
-            for body in cloud_mod.pages(
-                compute,
-                "/os-simple-tenant-usage",
-                "tenant_usages",
-                _usage_query(span),
-                self.page_limit,
-            ):
-                for tenant in body["tenant_usages"]:
-                    entries = per_project.setdefault(tenant["tenant_id"], {})
-                    entries.update(_usage_entries(tenant))
-            reports[span] = per_project
+        path, key = "/os-simple-tenant-usage", "tenant_usages"
+        if project_id:
+            path, key = f"{path}/{project_id}", "tenant_usage"
+        per_project: dict[str, dict[str, Json]] = {}
+        for body in cloud_mod.pages(
+            compute, path, key, _usage_query(span), self.page_limit
+        ):
+            # One project's report holds one object, the cloud's a list.
+            tenants = body[key] if isinstance(body[key], list) else [body[key]]
+            for tenant in tenants:
+                entries = per_project.setdefault(tenant["tenant_id"], {})
+                entries.update(_usage_entries(tenant))
 
-        return reports
+        return per_project
 
     # -- per project ----------------------------------------------------
 
@@ -164,19 +166,13 @@ class NovaExtractor(extractors.Extractor):
             session = self.cloud.session_for(job.project.id)
             compute = self._compute(session)
             found = self._list_servers(compute, job.window.start)
-            usage: dict[str, Json] = {}
-            for body in cloud_mod.pages(
-                compute,
-                f"/os-simple-tenant-usage/{job.project.id}",
-                "tenant_usage",
-                _usage_query(job.window),
-                self.page_limit,
-            ):
-                usage.update(_usage_entries(body["tenant_usage"]))
+            usage = self._usage(compute, job.window, job.project.id)
         except exceptions.CasoError as exc:
             return extractors.Outcome(error=exc)
 
-        return self._outcome(job, compute, found, usage)
+        return self._outcome(
+            job, compute, found, usage.get(job.project.id, {})
+        )
 
     # -- shared ---------------------------------------------------------
 
@@ -257,8 +253,10 @@ class NovaExtractor(extractors.Extractor):
         return None
 
     def _compute(self, session: Any) -> Any:
-        if self._microversion is None:
-            self._negotiate(session)
+        # Projects read at once must not each discover the version.
+        with self._negotiation:
+            if self._microversion is None:
+                self._negotiate(session)
 
         return self.cloud.adapter(
             "compute", session, microversion=self._microversion or None

@@ -238,7 +238,7 @@ class RecordMaker:
         self._benchmark_value_key = conf.benchmark.value_key
         self._users = users
         self._image_ref = image_ref
-        self._warned: set[tuple[str | None, str]] = set()
+        self._warned: set[str] = set()
         self._lock = threading.Lock()
 
     def records(
@@ -326,7 +326,6 @@ class RecordMaker:
             value = None
         if value is None or not value.is_finite():
             self._warn_once(
-                flavor.name,
                 f"flavor {flavor.name!r}: benchmark value {text!r} "
                 f"({self._benchmark_value_key}) is not a number; its "
                 "records go out without a benchmark. Fix the flavor's "
@@ -336,9 +335,9 @@ class RecordMaker:
 
         return kind, value
 
-    def _warn_once(self, flavor: str | None, message: str) -> None:
+    def _warn_once(self, message: str) -> None:
         with self._lock:
-            if (flavor, message) in self._warned:
+            if message in self._warned:
                 return
-            self._warned.add((flavor, message))
+            self._warned.add(message)
         LOG.warning("%s", message)

@@ -13,6 +13,7 @@ keeping the cause and the request id.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import urllib.parse
@@ -223,13 +224,20 @@ class Cloud:
         service_type: str,
         session: ks_session.Session | None = None,
         microversion: str | None = None,
+        version: str | None = None,
     ) -> ks_adapter.Adapter:
-        """An adapter for one service of the catalog, in our region."""
+        """An adapter for one service of the catalog, in our region.
+
+        Args:
+            version: the major API version to find through version
+                discovery; paths are then relative to that version's root.
+        """
         return ks_adapter.Adapter(
             session or self.base,
             service_type=service_type,
             interface=INTERFACE,
             region_name=self.region_name,
+            version=version,
             default_microversion=microversion,
             connect_retries=2,
         )
@@ -237,18 +245,10 @@ class Cloud:
     def identity(self) -> ks_adapter.Adapter:
         """An adapter for Keystone's v3 API with the base session.
 
-        Paths are relative to the v3 root (``/projects``), found through
-        version discovery so that versioned and unversioned catalog
-        entries both work.
+        Paths are relative to the v3 root (``/projects``), so versioned
+        and unversioned catalog entries both work.
         """
-        return ks_adapter.Adapter(
-            self.base,
-            service_type="identity",
-            interface=INTERFACE,
-            region_name=self.region_name,
-            version="3.0",
-            connect_retries=2,
-        )
+        return self.adapter("identity", version="3.0")
 
     def max_microversion(
         self, service_type: str, session: ks_session.Session | None = None
@@ -264,27 +264,18 @@ class Cloud:
         return int(major), int(minor)
 
 
-class translated:  # noqa: N801 - used as a statement, like contextlib's
+@contextlib.contextmanager
+def translated(service_type: str, what: str) -> Iterator[None]:
     """Turn keystoneauth errors raised inside the block into ours.
 
     Args:
         service_type: the service called, for the message.
         what: what was being done, e.g. ``GET /servers/detail``.
     """
-
-    def __init__(self, service_type: str, what: str) -> None:
-        self.service_type = service_type
-        self.what = what
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: Any
-    ) -> None:
-        if exc is None or not isinstance(exc, ks_exc.ClientException):
-            return
-        raise _translate(exc, self.service_type, self.what) from exc
+    try:
+        yield
+    except ks_exc.ClientException as exc:
+        raise _translate(exc, service_type, what) from exc
 
 
 def _translate(

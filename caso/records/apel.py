@@ -53,11 +53,11 @@ def cloud_messages(
     if max_records < 1:
         raise ValueError(f"max_records must be at least 1, not {max_records}")
 
-    checked = sorted(
-        (record.checked() for record in records),
-        key=lambda record: (record.vm_uuid, record.measured_at),
+    # Each record is checked once, where apel_lines renders it.
+    ordered = sorted(
+        records, key=lambda record: (record.vm_uuid, record.measured_at)
     )
-    blocks = [(record, _block(record)) for record in checked]
+    blocks = [(record, _block(record)) for record in ordered]
 
     messages = []
     batch: list[str] = []

@@ -15,9 +15,8 @@ import sys
 from typing import Any
 
 import pytest
-from dirq import QueueSimple
 
-from tests import apel_checker
+from tests import apel_checker, ssm_queue
 from tests.e2e import expected, testcloud
 
 pytestmark = pytest.mark.e2e
@@ -95,26 +94,14 @@ class Site:
         )
 
     def messages(self) -> list[str]:
-        if not self.outgoing.exists():
-            return []
-        queue = QueueSimple.QueueSimple(str(self.outgoing))
-        texts = []
-        for name in queue:
-            # dirq hands out an element only under its lock.
-            assert queue.lock(name)
-            texts.append(queue.get(name).decode("ascii"))
-            queue.unlock(name)
-        return sorted(texts)
+        return ssm_queue.messages(self.outgoing)
 
     def take_records(self) -> list[Json]:
         """Parse, check and remove every queued message."""
         records = []
         for text in self.messages():
             records.extend(apel_checker.parse_cloud_message(text))
-        queue = QueueSimple.QueueSimple(str(self.outgoing))
-        for name in queue:
-            assert queue.lock(name)
-            queue.remove(name)
+        ssm_queue.clear(self.outgoing)
         return records
 
     def watermarks(self) -> dict[str, datetime.datetime]:

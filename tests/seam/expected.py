@@ -12,12 +12,10 @@ import decimal
 import pathlib
 from typing import Any
 
-import dirq.QueueSimple
-
 import caso
 from caso import manager
 from caso.records import cloud as cloud_records
-from tests import apel_checker, fakecloud
+from tests import apel_checker, fakecloud, ssm_queue
 
 UTC = datetime.timezone.utc
 SITE = "TEST-SITE"
@@ -96,25 +94,11 @@ def by_vm(records: list[Any]) -> dict[tuple[str, datetime.datetime], Any]:
     return {(r.vm_uuid, r.measured_at): r for r in records}
 
 
-def queued(path: pathlib.Path) -> list[str]:
-    """The messages in an SSM outgoing queue, in queue order."""
-    if not path.exists():
-        return []
-    queue = dirq.QueueSimple.QueueSimple(str(path))
-    messages = []
-    for name in sorted(queue.names()):
-        if queue.lock(name):
-            messages.append(queue.get(name).decode())
-            queue.unlock(name)
-
-    return messages
-
-
 def apel_records(path: pathlib.Path) -> list[dict[str, str]]:
     """Every record of every queued message, each message checked."""
     return [
         record
-        for message in queued(path)
+        for message in ssm_queue.messages(path)
         for record in apel_checker.parse_cloud_message(message)
     ]
 

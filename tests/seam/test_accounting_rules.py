@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests import apel_checker, fakecloud
+from tests import apel_checker, fakecloud, ssm_queue
 from tests.seam import expected
 from tests.seam.expected import (
     DAY,
@@ -300,6 +300,6 @@ def test_same_window_twice_queues_byte_identical_messages(
             )
         )
 
-    first, second = (expected.queued(q) for q in queues)
+    first, second = (ssm_queue.messages(q) for q in queues)
     assert first == second
     assert sum(len(apel_checker.parse_cloud_message(m)) for m in first) == 4

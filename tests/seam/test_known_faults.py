@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from caso.cmd import extract
-from tests import fakecloud
+from tests import fakecloud, ssm_queue
 from tests.seam import expected
 from tests.seam.expected import (
     DAY,
@@ -274,7 +274,7 @@ def test_11_nothing_to_report_queues_no_message(
     report = run(make_conf(*window(START, END)))
 
     assert (report.records, report.exit_status) == ([], 0)
-    assert expected.queued(tmp_path / "outgoing") == []
+    assert ssm_queue.messages(tmp_path / "outgoing") == []
 
 
 def test_13_reader_reads_names_of_users_of_other_domains(

@@ -52,12 +52,14 @@ def _scenario(cloud: fakecloud.FakeCloud) -> list[fakecloud.FakeServer]:
 
 
 @pytest.mark.parametrize(
-    ("admin", "expected"),
+    ("admin", "groups", "expected"),
     [
         (
             True,
+            {},
             {
                 "tokens": 1,
+                "version discoveries": 1,
                 "users": 2,
                 "images": 1,
                 "server listings": 2,
@@ -67,8 +69,10 @@ def _scenario(cloud: fakecloud.FakeCloud) -> list[fakecloud.FakeServer]:
         ),
         (
             False,
+            SYSTEM_SCOPE,
             {
                 "tokens": 1 + 3,
+                "version discoveries": 1,
                 "users": 2,
                 "images": 1,
                 "server listings": 2 * 3,
@@ -76,15 +80,34 @@ def _scenario(cloud: fakecloud.FakeCloud) -> list[fakecloud.FakeServer]:
                 "server shows": 0,
             },
         ),
+        # A project reader's token: the cloud-wide listing answers 403
+        # once, then each project is read with its own token; Keystone
+        # refuses the first user read and no other is tried.
+        (
+            False,
+            {},
+            {
+                "tokens": 1 + 3,
+                "version discoveries": 1,
+                "users": 1,
+                "images": 1,
+                "server listings": 1 + 2 * 3,
+                "usage reports": 3,
+                "server shows": 0,
+            },
+        ),
     ],
-    ids=["admin", "least-privilege"],
+    ids=["admin", "least-privilege", "project-reader"],
 )
 def test_a_run_makes_each_read_once(
-    requests_mock: Any, make_conf: Any, admin: bool, expected: dict[str, int]
+    requests_mock: Any,
+    make_conf: Any,
+    admin: bool,
+    groups: dict[str, Any],
+    expected: dict[str, int],
 ) -> None:
     cloud = fakecloud.FakeCloud(requests_mock, admin=admin)
     servers = _scenario(cloud)
-    groups = {} if admin else SYSTEM_SCOPE
 
     report = run(make_conf(*window(T0 - HOUR, T0), groups=groups))
 
@@ -96,6 +119,13 @@ def test_a_run_makes_each_read_once(
     ]
     assert {
         "tokens": len(cloud.token_requests),
+        "version discoveries": len(
+            [
+                r
+                for r in requests_mock.request_history
+                if r.url.split("?")[0].rstrip("/") == compute
+            ]
+        ),
         "users": len(cloud.requests("GET", f"{fakecloud.AUTH_URL}/users/")),
         "images": len(
             cloud.requests("GET", f"{fakecloud.IMAGE_URL}/v2/images/")
@@ -108,10 +138,16 @@ def test_a_run_makes_each_read_once(
         ),
         "server shows": len(shows),
     } == expected
+    # Only a project reader's token may not read user names.
+    named = admin or bool(groups)
     assert sorted(
         (r.vm_uuid, r.global_user_name, r.image_id) for r in report.records
     ) == sorted(
-        (s.id, "alice" if i in (0, 2) else "bob", "https://mp/img-1")
+        (
+            s.id,
+            ("alice" if i in (0, 2) else "bob") if named else None,
+            "https://mp/img-1",
+        )
         for i, s in enumerate(servers)
     )
     assert report.exit_status == 0

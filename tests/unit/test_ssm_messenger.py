@@ -9,14 +9,13 @@ import os
 import pathlib
 from typing import ClassVar
 
-import dirq.QueueSimple
 import pytest
 from oslo_config import cfg
 
 from caso import exceptions, messengers
 from caso.messengers import ssm
 from caso.records import apel, cloud
-from tests import apel_checker
+from tests import apel_checker, ssm_queue
 
 UTC = datetime.timezone.utc
 
@@ -45,18 +44,6 @@ def messenger(path: pathlib.Path, max_size: int = 100) -> ssm.SSMMessenger:
     conf.set_override("max_size", max_size, group=ssm.GROUP)
 
     return ssm.SSMMessenger(conf, "ssm")
-
-
-def queued(path: pathlib.Path) -> list[str]:
-    """The messages in the queue, read the way ssmsend reads them."""
-    queue = dirq.QueueSimple.QueueSimple(str(path))
-    messages = []
-    for name in queue:
-        assert queue.lock(name)
-        messages.append(queue.get(name).decode("utf-8"))
-        queue.unlock(name)
-
-    return messages
 
 
 def test_options_have_the_documented_defaults() -> None:
@@ -102,11 +89,13 @@ def test_records_are_queued_readable_by_ssmsend_and_valid(
     written = messenger(tmp_path / "outgoing").push(records)
 
     assert written == 1
-    assert queued(tmp_path / "outgoing") == apel.cloud_messages(records, 100)
+    assert ssm_queue.messages(tmp_path / "outgoing") == apel.cloud_messages(
+        records, 100
+    )
     assert [
         r["VMUUID"]
         for r in apel_checker.parse_cloud_message(
-            queued(tmp_path / "outgoing")[0]
+            ssm_queue.messages(tmp_path / "outgoing")[0]
         )
     ] == ["vm-0000", "vm-0001", "vm-0002"]
 
@@ -118,7 +107,7 @@ def test_missing_output_path_is_created_with_its_parents(
 
     messenger(out).push([record(1)])
 
-    assert len(queued(out)) == 1
+    assert len(ssm_queue.messages(out)) == 1
 
 
 def test_queue_holds_at_most_max_size_records_per_message(
@@ -128,7 +117,7 @@ def test_queue_holds_at_most_max_size_records_per_message(
 
     written = messenger(tmp_path, max_size=100).push(records)
 
-    messages = queued(tmp_path)
+    messages = ssm_queue.messages(tmp_path)
     parsed = [apel_checker.parse_cloud_message(m) for m in messages]
     assert written == 10
     assert [len(p) for p in parsed] == [100] * 10
@@ -146,9 +135,9 @@ def test_same_records_give_byte_identical_files_on_two_runs(
     messenger(tmp_path / "first", max_size=3).push(records)
     messenger(tmp_path / "second", max_size=3).push(records[::-1])
 
-    first = sorted(queued(tmp_path / "first"))
+    first = sorted(ssm_queue.messages(tmp_path / "first"))
     assert len(first) == 3
-    assert first == sorted(queued(tmp_path / "second"))
+    assert first == sorted(ssm_queue.messages(tmp_path / "second"))
 
 
 def test_one_info_line_names_records_messages_and_path(
